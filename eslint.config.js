@@ -1,0 +1,25 @@
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", "coverage/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": "error",
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message: "Read configuration through loadConfig() in src/shared/config.ts.",
+        },
+      ],
+    },
+  },
+  {
+    files: ["src/shared/config.ts", "**/*.test.ts", "test/**", "bench/**", "scripts/**", "src/guest/agent/**", "bin/**"],
+    rules: { "no-restricted-syntax": "off" },
+  },
+);
