@@ -5,7 +5,9 @@ import { fileURLToPath } from "node:url";
 
 const cli = fileURLToPath(new URL("../dist/cli.mjs", import.meta.url));
 if (!existsSync(cli)) {
-  process.stderr.write("actvm: dist/cli.mjs is missing; run `npm run build` in the actvm checkout\n");
+  process.stderr.write(
+    "actvm: dist/cli.mjs is missing; run `npm run build` in the actvm checkout\n",
+  );
   process.exit(2);
 }
 const { main } = await import(cli);

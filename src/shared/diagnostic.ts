@@ -26,7 +26,8 @@ export interface Parsed<T> {
 /** `file:line:col: error: message (hint)` — the one way diagnostics are printed. */
 export function formatDiagnostic(d: Diagnostic): string {
   let where = d.file ?? "";
-  if (d.file && d.line !== undefined) where += `:${d.line}${d.col !== undefined ? `:${d.col}` : ""}`;
+  if (d.file && d.line !== undefined)
+    where += `:${d.line}${d.col !== undefined ? `:${d.col}` : ""}`;
   if (d.field) where += where ? ` (${d.field})` : d.field;
   const head = where ? `${where}: ${d.severity}: ` : `${d.severity}: `;
   return head + d.message + (d.hint ? `\n  hint: ${d.hint}` : "");

@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   STORE: { status: 500, exit: 1, message: "store error: {detail}" },
   CANCELLED: { status: 409, exit: 1, message: "cancelled: {detail}" },
   INTERNAL: { status: 500, exit: 1, message: "internal error: {detail}" },
+  SESSION_STATE: { status: 409, exit: 1, message: "invalid session state change: {detail}" },
 } as const satisfies Record<string, { status: number; exit: number; message: string }>;
 
 /** A code from {@link ERROR_CODES}. */
