@@ -78,12 +78,7 @@ export interface StepDef {
 
 /** JSON as produced by expression and token evaluation. */
 export type JsonValue =
-  | null
-  | boolean
-  | number
-  | string
-  | JsonValue[]
-  | { [key: string]: JsonValue };
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** The expression contexts, by lowercase name (`github`, `env`, `matrix`, ...). */
 export type ExpressionContexts = Partial<Record<ContextName, JsonValue>>;
@@ -121,6 +116,11 @@ export interface EvaluateOptions {
    * collect the calls, await this, then evaluate again with the answers.
    */
   hashFiles?: (patterns: string[]) => Promise<string>;
+  /**
+   * Where the expression was written; error messages are prefixed with `file:line:col`. Token
+   * evaluation keeps `file` and takes line and column from each token.
+   */
+  location?: SourceLocation;
 }
 
 /** One expanded leg of a job's matrix. */
