@@ -43,6 +43,8 @@ export type RunEvent =
       sha: string;
       ref: string;
       backend: string;
+      /** `github.run_number` when the caller took one from the store; otherwise the store assigns it. */
+      runNumber?: number;
     })
   | (JobRef & {
       type: "job.queued";
