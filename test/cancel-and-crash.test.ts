@@ -1,9 +1,8 @@
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { backendsUnderTest, cleanup, makeHome, makeRepo, runCli, ROOT } from "./support/cli.ts";
+import { backendsUnderTest, cleanup, makeHome, makeRepo, runCli, spawnCli } from "./support/cli.ts";
 
 // Cancellation and crashes must leave no stray processes or sandbox directories behind.
 const backends = backendsUnderTest();
@@ -46,30 +45,12 @@ describe.each(backends)("cancellation and crashes on %s", (backend) => {
   });
   afterAll(async () => cleanup(...dirs));
 
-  const start = (repo: string, marker: string) => {
-    const child = spawn(
-      process.execPath,
-      [path.join(ROOT, "bin/actvm.mjs"), "run", "--backend", backend, "--plain"],
-      {
-        cwd: repo,
-        env: {
-          PATH: process.env.PATH ?? "/usr/bin:/bin",
-          HOME: home,
-          ACTVM_HOME: path.join(home, ".actvm"),
-          NO_COLOR: "1",
-          ACTVM_KILL_GRACE_MS: "600",
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stdout = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stdout += c.toString()));
-    const exited = new Promise<number | null>((resolve) =>
-      child.on("close", (code) => resolve(code)),
-    );
-    return { child, out: () => stdout, exited, marker };
-  };
+  const start = (repo: string) =>
+    spawnCli(["run", "--backend", backend, "--plain"], {
+      cwd: repo,
+      home,
+      env: { ACTVM_KILL_GRACE_MS: "600" },
+    });
 
   it("on Ctrl-C cancels the running step, still runs always() steps, and leaves no processes", async () => {
     const marker = `actvm-cancel-${backend}-${Date.now()}`;
@@ -90,13 +71,13 @@ jobs:
 `,
     });
     dirs.push(repo);
-    const run = start(repo, marker);
-    expect(await waitFor(() => run.out().includes("started-long-step"), 30_000)).toBe(true);
+    const run = start(repo);
+    expect(await waitFor(() => run.output().includes("started-long-step"), 30_000)).toBe(true);
     run.child.kill("SIGINT");
     const code = await run.exited;
     expect(code).toBe(1);
-    expect(run.out()).toContain("always-after-cancel status=cancelled");
-    expect(run.out()).not.toContain("must-not-run");
+    expect(run.output()).toContain("always-after-cancel status=cancelled");
+    expect(run.output()).not.toContain("must-not-run");
     expect(await waitFor(async () => (await processesWith(marker)).length === 0, 10_000)).toBe(
       true,
     );
@@ -120,8 +101,8 @@ jobs:
 `,
     });
     dirs.push(repo);
-    const run = start(repo, marker);
-    expect(await waitFor(() => run.out().includes("crash-step-started"), 30_000)).toBe(true);
+    const run = start(repo);
+    expect(await waitFor(() => run.output().includes("crash-step-started"), 30_000)).toBe(true);
     run.child.kill("SIGKILL");
     await run.exited;
     // The agent notices its channel closed and kills what the job started.

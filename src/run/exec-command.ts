@@ -9,6 +9,7 @@ import { parseEnvFile, parsePathFile, type EnvFileKind } from "./env-files.ts";
 import type { Annotation } from "./events.ts";
 import {
   DEFAULT_PATH,
+  emitAnnotation,
   GITHUB_KILL_GRACE,
   sleep,
   type KillGrace,
@@ -174,16 +175,7 @@ export async function execCommand(ctx: RunContext, x: ExecCommandInput): Promise
   if (pathFile) {
     for (const p of parsePathFile(pathFile).reverse()) x.scope.path.unshift(p);
   }
-  for (const annotation of problems) {
-    deps.emit({
-      type: "step.annotation",
-      runId: input.runId,
-      jobKey: input.jobKey,
-      time: clock(),
-      stepIndex: x.stepIndex,
-      annotation: { ...annotation, message: input.masker.mask(annotation.message) },
-    });
-  }
+  for (const annotation of problems) emitAnnotation(ctx, x.stepIndex, annotation);
   const summary = summaryFile ? input.masker.mask(summaryFile) : undefined;
   if (result.timedOut) {
     const why = stepTimeoutApplies
@@ -193,14 +185,7 @@ export async function execCommand(ctx: RunContext, x: ExecCommandInput): Promise
       ctx.jobTimedOut = true;
       ctx.cancel.abort(new ActvmError("CANCELLED", why));
     }
-    deps.emit({
-      type: "step.annotation",
-      runId: input.runId,
-      jobKey: input.jobKey,
-      time: clock(),
-      stepIndex: x.stepIndex,
-      annotation: { level: "error", message: why },
-    });
+    emitAnnotation(ctx, x.stepIndex, { level: "error", message: why });
   }
   const ok =
     result.exitCode === 0 &&

@@ -252,10 +252,7 @@ async function runStep(
     });
   };
 
-  let run: boolean;
-  try {
-    run = await evaluateCondition(step.if, contexts(), evalOpts(ctx, scope, step));
-  } catch (err) {
+  const announce = () =>
     deps.emit({
       type: "step.started",
       runId: input.runId,
@@ -265,6 +262,11 @@ async function runStep(
       stepId: stepKey,
       name,
     });
+  let run: boolean;
+  try {
+    run = await evaluateCondition(step.if, contexts(), evalOpts(ctx, scope, step));
+  } catch (err) {
+    announce();
     emitError(ctx, stepIndex, err);
     complete("failure", "failure");
     return;
@@ -273,15 +275,7 @@ async function runStep(
     complete("skipped", "skipped");
     return;
   }
-  deps.emit({
-    type: "step.started",
-    runId: input.runId,
-    jobKey: input.jobKey,
-    time: clock(),
-    stepIndex,
-    stepId: stepKey,
-    name,
-  });
+  announce();
 
   let continueOnError = false;
   let timeoutMinutes: number | undefined;

@@ -7,7 +7,7 @@ import type {
   StepDef,
   WorkflowDef,
 } from "../workflow/index.ts";
-import type { RunEventSink } from "./events.ts";
+import type { Annotation, RunEventSink } from "./events.ts";
 import type { JobContexts, ScopeState } from "./job-context.ts";
 import type { SecretMasker } from "./secret-masker.ts";
 import type { ActionResolver } from "./action-resolver.ts";
@@ -108,16 +108,28 @@ export function evalOpts(ctx: RunContext, scope: ScopeState, step?: StepDef): Ev
   };
 }
 
-/** Reports an error as an annotation of the step, masked. */
-export function emitError(ctx: RunContext, stepIndex: number, err: unknown): void {
-  const message = err instanceof Error ? err.message : String(err);
+/** Reports an annotation on a step, with its texts masked. */
+export function emitAnnotation(ctx: RunContext, stepIndex: number, annotation: Annotation): void {
+  const mask = ctx.input.masker.mask.bind(ctx.input.masker);
   ctx.deps.emit({
     type: "step.annotation",
     runId: ctx.input.runId,
     jobKey: ctx.input.jobKey,
     time: (ctx.deps.clock ?? Date.now)(),
     stepIndex,
-    annotation: { level: "error", message: ctx.input.masker.mask(message) },
+    annotation: {
+      ...annotation,
+      message: mask(annotation.message),
+      ...(annotation.title !== undefined ? { title: mask(annotation.title) } : {}),
+    },
+  });
+}
+
+/** Reports an error as an annotation of the step, masked. */
+export function emitError(ctx: RunContext, stepIndex: number, err: unknown): void {
+  emitAnnotation(ctx, stepIndex, {
+    level: "error",
+    message: err instanceof Error ? err.message : String(err),
   });
 }
 

@@ -1,4 +1,5 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import type { Readable } from "node:stream";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
 import os from "node:os";
@@ -16,41 +17,63 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `actvm` binary (the built bundle) as a user would. */
-export function runCli(
+/** A running `actvm` process with its combined output so far. */
+export interface CliProcess {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  /** stdout and stderr as received so far, interleaved. */
+  output(): string;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<number | null>;
+}
+
+/** Starts the real `actvm` binary (the built bundle) as a user would, with a private home. */
+export function spawnCli(
   args: string[],
-  opts: {
-    cwd?: string;
-    env?: Record<string, string>;
-    home: string;
-    timeoutMs?: number;
-    onSpawn?: (pid: number) => void;
-  },
-): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: opts.cwd ?? ROOT,
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        HOME: opts.home,
-        ACTVM_HOME: path.join(opts.home, ".actvm"),
-        NO_COLOR: "1",
-        ...opts.env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    if (child.pid) opts.onSpawn?.(child.pid);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+  opts: { cwd?: string; env?: Record<string, string>; home: string },
+): CliProcess {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: opts.home,
+      ACTVM_HOME: path.join(opts.home, ".actvm"),
+      NO_COLOR: "1",
+      ...opts.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  let all = "";
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (c: Buffer) => {
+    out += c.toString();
+    all += c.toString();
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    err += c.toString();
+    all += c.toString();
+  });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => resolve(code));
+  });
+  return { child, output: () => all, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Runs the real `actvm` binary to completion (killed after `timeoutMs`). */
+export async function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; home: string; timeoutMs?: number },
+): Promise<CliResult> {
+  const p = spawnCli(args, opts);
+  const timer = setTimeout(() => p.child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+  try {
+    const code = await p.exited;
+    return { code, stdout: p.stdout(), stderr: p.stderr() };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A throwaway git repository with the given files, committed on branch `main`. */
