@@ -4,6 +4,7 @@ import { registerPlanCommand } from "./commands/plan.ts";
 import { registerRunsCommand } from "./commands/runs.ts";
 import { registerLogsCommand } from "./commands/logs.ts";
 import { registerDoctorCommand } from "./commands/doctor.ts";
+import { registerImageCommand } from "./commands/image.ts";
 import type { CliIo } from "./cli-io.ts";
 import { UsageError } from "./cli-io.ts";
 import { formatDiagnostic } from "../shared/diagnostic.ts";
@@ -38,6 +39,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   registerRunsCommand(program, io, setExit);
   registerLogsCommand(program, io, setExit);
   registerDoctorCommand(program, io, setExit);
+  registerImageCommand(program, io, setExit);
   for (const cmd of program.commands)
     cmd.exitOverride().showHelpAfterError("(run `actvm " + cmd.name() + " --help` for usage)");
 

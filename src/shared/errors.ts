@@ -23,6 +23,9 @@ export const ERROR_CODES = {
   CANCELLED: { status: 409, exit: 1, message: "cancelled: {detail}" },
   INTERNAL: { status: 500, exit: 1, message: "internal error: {detail}" },
   SESSION_STATE: { status: 409, exit: 1, message: "invalid session state change: {detail}" },
+  IMAGE_BUILD: { status: 500, exit: 1, message: "image build failed: {detail}" },
+  NEEDS_ROOT: { status: 403, exit: 2, message: "needs root: {detail}" },
+  VMM_FAILED: { status: 502, exit: 1, message: "VMM failed (infrastructure failure): {detail}" },
 } as const satisfies Record<string, { status: number; exit: number; message: string }>;
 
 /** A code from {@link ERROR_CODES}. */

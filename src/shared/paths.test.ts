@@ -23,6 +23,7 @@ describe("actvmPaths", () => {
       sandboxes: "/h/sandboxes",
       actions: "/h/actions",
       cache: "/h/cache",
+      images: "/h/cache/images",
       logs: "/h/logs",
     });
   });

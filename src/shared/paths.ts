@@ -13,6 +13,8 @@ export interface ActvmPaths {
   actions: string;
   /** Caches (images, tool downloads). */
   cache: string;
+  /** Built guest images, one directory per image (`<cache>/images/<id>`). */
+  images: string;
   /** Daemon logs. */
   logs: string;
 }
@@ -30,6 +32,7 @@ export function actvmPaths(home: string): ActvmPaths {
     sandboxes: path.join(home, "sandboxes"),
     actions: path.join(home, "actions"),
     cache: path.join(home, "cache"),
+    images: path.join(home, "cache", "images"),
     logs: path.join(home, "logs"),
   };
 }
