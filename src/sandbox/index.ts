@@ -24,6 +24,12 @@ export { createHostProvider, type HostProviderOptions } from "./host/host-provid
 export { createBwrapProvider, type BwrapProviderOptions } from "./bwrap/bwrap-provider.ts";
 export { BWRAP_GUEST_PATHS } from "./bwrap/bwrap-args.ts";
 export {
+  createQemuProvider,
+  QEMU_GUEST_PATHS,
+  type QemuProviderOptions,
+} from "./qemu/qemu-provider.ts";
+export { createGvisorProvider, type GvisorProviderOptions } from "./gvisor/gvisor-provider.ts";
+export {
   createProvider,
   selectBackend,
   type BackendChoice,

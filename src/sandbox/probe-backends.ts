@@ -11,8 +11,6 @@ const ORDER: BackendName[] = ["firecracker", "qemu", "gvisor", "bwrap", "host"];
 
 const PLANNED: Partial<Record<BackendName, Omit<ProbeResult, "available">>> = {
   firecracker: { isolation: "vm", detail: "not implemented yet in this build (issue #4)" },
-  qemu: { isolation: "vm", detail: "not implemented yet in this build (issue #3)" },
-  gvisor: { isolation: "syscall-filter", detail: "not implemented yet in this build (issue #3)" },
 };
 
 /** Probes every backend, strongest first, and says why each is or is not usable here. */

@@ -13,12 +13,44 @@ const REASON = "bubblewrap is not usable here; install the package: apt-get inst
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe("createProvider", () => {
-  it("builds the host and bwrap drivers by name", () => {
+  it("builds the host, bwrap and gvisor drivers by name", () => {
     expect(createProvider("host", { baseDir }).name).toBe("host");
     expect(createProvider("bwrap", { baseDir }).name).toBe("bwrap");
+    expect(createProvider("gvisor", { baseDir }).name).toBe("gvisor");
   });
 
-  it.each(["gvisor", "qemu", "firecracker", "remote"] as const)(
+  it("builds qemu, which looks for its image beside the sandboxes unless imagesDir says", async () => {
+    const qemu = createProvider("qemu", { baseDir });
+    expect(qemu.name).toBe("qemu");
+    const probe = await qemu.probe();
+    expect(probe.available).toBe(false);
+    expect(probe.isolation).toBe("vm");
+    if (probe.fix === "actvm image build") {
+      expect(probe.detail).toContain(join(root, "cache", "images"));
+    }
+    const elsewhere = await createProvider("qemu", {
+      baseDir,
+      imagesDir: join(root, "other-images"),
+    }).probe();
+    if (elsewhere.fix === "actvm image build") {
+      expect(elsewhere.detail).toContain(join(root, "other-images"));
+    }
+  });
+
+  it("looks for gvisor's image beside the sandboxes by default, or where imagesDir says", async () => {
+    const byDefault = await createProvider("gvisor", { baseDir }).probe();
+    const elsewhere = await createProvider("gvisor", {
+      baseDir,
+      imagesDir: join(root, "other-images"),
+    }).probe();
+    // No image in either place: both must say so (when runsc itself works here).
+    for (const p of [byDefault, elsewhere]) expect(p.available).toBe(false);
+    if (byDefault.fix === "actvm image build") {
+      expect(byDefault.detail).toMatch(/image "default" is not built/);
+    }
+  });
+
+  it.each(["firecracker", "remote"] as const)(
     "refuses %s as not implemented in this build",
     (name) => {
       expect(() => createProvider(name, { baseDir })).toThrow(
@@ -43,6 +75,8 @@ describe("selectBackend", () => {
       expect(s.provider.name).toBe("bwrap");
       expect(s.probe.isolation).toBe("namespaces");
       expect(s.reason).toMatch(/^bwrap: .*user namespaces work/);
+      // gvisor ranks above bwrap; without an image it must be skipped with its reason.
+      expect(s.reason).toMatch(/gvisor unavailable: /);
     },
   );
 

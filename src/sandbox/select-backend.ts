@@ -1,6 +1,9 @@
-import { ActvmError } from "../shared/errors.ts";
+import { dirname, join, resolve } from "node:path";
+import { ActvmError, isActvmError } from "../shared/errors.ts";
 import { createBwrapProvider } from "./bwrap/bwrap-provider.ts";
+import { createGvisorProvider } from "./gvisor/gvisor-provider.ts";
 import { createHostProvider } from "./host/host-provider.ts";
+import { createQemuProvider } from "./qemu/qemu-provider.ts";
 import type { BackendName, ProbeResult, VmProvider } from "./types.ts";
 
 const SUBSYSTEM = "sandbox";
@@ -14,6 +17,17 @@ export interface ProviderOptions {
   baseDir: string;
   /** bwrap binary (path or name). Default "bwrap". */
   bwrapPath?: string;
+  /** Where guest images are kept (gvisor, qemu). Default `<baseDir>/../cache/images`. */
+  imagesDir?: string;
+  /** Where the VM guest kernel and initramfs are cached (qemu). Default `<baseDir>/../cache/kernels`. */
+  kernelCacheDir?: string;
+}
+
+// Isolating backends `auto` tries, strongest first; host is the fallback after them.
+const AUTO_ORDER: BackendName[] = ["qemu", "gvisor", "bwrap"];
+
+function imagesDirOf(options: ProviderOptions): string {
+  return options.imagesDir ?? join(dirname(resolve(options.baseDir)), "cache", "images");
 }
 
 /** The backend {@link selectBackend} chose, its probe and a sentence saying why. */
@@ -33,19 +47,28 @@ export function createProvider(name: BackendName, options: ProviderOptions): VmP
       return createHostProvider({ baseDir: options.baseDir });
     case "bwrap":
       return createBwrapProvider({ baseDir: options.baseDir, bwrapPath: options.bwrapPath });
+    case "qemu":
+      return createQemuProvider({
+        baseDir: options.baseDir,
+        imagesDir: imagesDirOf(options),
+        kernelCacheDir:
+          options.kernelCacheDir ?? join(dirname(resolve(options.baseDir)), "cache", "kernels"),
+      });
+    case "gvisor":
+      return createGvisorProvider({ baseDir: options.baseDir, imagesDir: imagesDirOf(options) });
     default:
       throw new ActvmError(
         "SANDBOX_UNAVAILABLE",
         `${JSON.stringify(name)}: not implemented yet in this build`,
-        { subsystem: SUBSYSTEM, hint: "Use --backend bwrap or --backend host." },
+        { subsystem: SUBSYSTEM, hint: "Use --backend qemu, gvisor, bwrap or host." },
       );
   }
 }
 
 /**
- * Picks the sandbox backend. `auto` takes the strongest one that works here (bwrap, else host,
- * which does not isolate); a named backend that cannot run fails with SANDBOX_UNAVAILABLE
- * carrying the probe's detail and fix.
+ * Picks the sandbox backend. `auto` takes the strongest one that works here (qemu, gvisor,
+ * bwrap, else host, which does not isolate); a named backend that cannot run fails with
+ * SANDBOX_UNAVAILABLE carrying the probe's detail and fix.
  *
  * @example
  * const { provider, reason } = await selectBackend("auto", { baseDir });
@@ -66,17 +89,30 @@ export async function selectBackend(
     }
     return { provider, probe, reason: `${choice}: ${probe.detail}` };
   }
-  const bwrap = createProvider("bwrap", options);
-  const bwrapProbe = await bwrap.probe();
-  if (bwrapProbe.available) {
-    return { provider: bwrap, probe: bwrapProbe, reason: `bwrap: ${bwrapProbe.detail}` };
+  const skipped: string[] = [];
+  for (const name of AUTO_ORDER) {
+    let provider: VmProvider;
+    try {
+      provider = createProvider(name, options);
+    } catch (err) {
+      // A backend this build does not include is simply not a candidate.
+      if (isActvmError(err, "SANDBOX_UNAVAILABLE")) continue;
+      throw err;
+    }
+    const probe = await provider.probe();
+    if (probe.available) {
+      const why = skipped.length > 0 ? ` (${skipped.join("; ")})` : "";
+      return { provider, probe, reason: `${name}: ${probe.detail}${why}` };
+    }
+    skipped.push(
+      `${name} unavailable: ${probe.fix ? `${probe.detail} (${probe.fix})` : probe.detail}`,
+    );
   }
   const host = createProvider("host", options);
   const hostProbe = await host.probe();
-  const why = bwrapProbe.fix ? `${bwrapProbe.detail} (${bwrapProbe.fix})` : bwrapProbe.detail;
   return {
     provider: host,
     probe: hostProbe,
-    reason: `host: bwrap unavailable: ${why}; jobs are NOT isolated`,
+    reason: `host: ${skipped.join("; ")}; jobs are NOT isolated`,
   };
 }
