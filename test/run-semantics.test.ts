@@ -284,7 +284,7 @@ jobs:
     steps:
       - run: echo "pwd=$(basename "$PWD") shell=$0"
       - working-directory: sub/dir
-        run: ls marker.txt
+        run: cat marker.txt
       - shell: bash
         run: set -o | grep -q 'pipefail.*on' && echo bash-pipefail-on
       - shell: python
@@ -295,7 +295,7 @@ jobs:
     });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/pwd=sub shell=\S+\.sh/);
-    expect(r.stdout).toContain("marker.txt");
+    expect(r.stdout).toMatch(/^\[t\]\s+x$/m);
     expect(r.stdout).toContain("bash-pipefail-on");
     expect(r.stdout).toContain("python says 42");
     expect(r.stdout).toContain("custom shell ran");

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import type { Readable } from "node:stream";
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -108,9 +109,23 @@ export async function makeRepo(
   return dir;
 }
 
-/** A fresh directory for ACTVM_HOME and HOME. */
+/** Where scripts/build-test-image puts the default guest image. */
+export const TEST_IMAGES = path.join(ROOT, ".test-cache", "images");
+/** Where the VM tests keep the guest kernel and initramfs. */
+export const TEST_KERNELS = path.join(ROOT, ".test-cache", "kernels");
+
+/**
+ * A fresh directory for HOME, with ACTVM_HOME at `<home>/.actvm`; its image and kernel caches
+ * point at the test ones so the image-based backends find them.
+ */
 export async function makeHome(): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), "actvm-home-"));
+  const home = await mkdtemp(path.join(os.tmpdir(), "actvm-home-"));
+  await mkdir(path.join(home, ".actvm", "cache"), { recursive: true });
+  await symlink(TEST_IMAGES, path.join(home, ".actvm", "cache", "images"));
+  // The guest kernel and initramfs are fetched once for all tests.
+  await mkdir(TEST_KERNELS, { recursive: true });
+  await symlink(TEST_KERNELS, path.join(home, ".actvm", "cache", "kernels"));
+  return home;
 }
 
 /** Removes directories made by the helpers. */
@@ -118,17 +133,47 @@ export async function cleanup(...dirs: string[]): Promise<void> {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 }
 
-/** Backends the end-to-end suite runs on; bwrap only where it works here. */
+/**
+ * Backends the end-to-end suite runs on: `host` always; `bwrap`, `gvisor` and `qemu` where
+ * they work here (with the test image for the last two). Under ACTVM_REQUIRE_ALL=1 (CI) a
+ * backend that does not work is an error, not a skip.
+ */
 export function backendsUnderTest(): string[] {
   const out = ["host"];
-  try {
-    execFileSync("bwrap", ["--ro-bind", "/", "/", "--unshare-all", "true"], { stdio: "ignore" });
-    out.push("bwrap");
-  } catch {
-    if (process.env.ACTVM_REQUIRE_ALL === "1")
-      throw new Error(
-        "bwrap is required (ACTVM_REQUIRE_ALL=1) but does not work: apt-get install bubblewrap",
-      );
-  }
+  const require = process.env.ACTVM_REQUIRE_ALL === "1";
+  const check = (name: string, works: () => boolean, fix: string) => {
+    let ok: boolean;
+    try {
+      ok = works();
+    } catch {
+      ok = false;
+    }
+    if (ok) out.push(name);
+    else if (require)
+      throw new Error(`${name} is required (ACTVM_REQUIRE_ALL=1) but does not work: ${fix}`);
+  };
+  const hasImage = () =>
+    existsSync(TEST_IMAGES) && readdirSync(TEST_IMAGES).some((d) => d.startsWith("default-"));
+  check(
+    "bwrap",
+    () => (
+      execFileSync("bwrap", ["--ro-bind", "/", "/", "--unshare-all", "true"], { stdio: "ignore" }),
+      true
+    ),
+    "apt-get install bubblewrap",
+  );
+  check(
+    "gvisor",
+    () =>
+      hasImage() &&
+      (execFileSync("runsc", ["--network=none", "do", "true"], { stdio: "ignore" }), true),
+    "apt-get install runsc, and scripts/build-test-image",
+  );
+  check(
+    "qemu",
+    () =>
+      hasImage() && (execFileSync("qemu-system-x86_64", ["--version"], { stdio: "ignore" }), true),
+    "apt-get install qemu-system-x86, and scripts/build-test-image",
+  );
   return out;
 }
