@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
-import { constants } from "node:fs";
-import { access, chown, mkdir, readlink, realpath } from "node:fs/promises";
+import { chown, mkdir, readlink, realpath } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { agentBundlePath } from "../../guest/index.ts";
 import { ActvmError } from "../../shared/errors.ts";
@@ -9,7 +8,9 @@ import { killProcessesOf } from "../release-processes.ts";
 import { startAgent, stopAgent, type SpawnedAgent } from "../spawn-agent.ts";
 import type { ProbeResult, Vm, VmProvider, VmSpec } from "../types.ts";
 import { createVmDir, type VmDir } from "../vm-dir.ts";
+import { releaseOnce } from "../release-once.ts";
 import { assertVmLabel } from "../vm-label.ts";
+import { findExecutable, SYSTEM_PATH } from "../find-executable.ts";
 import {
   BWRAP_GUEST_PATHS,
   HIDDEN_HOST_DIRS,
@@ -18,7 +19,6 @@ import {
 } from "./bwrap-args.ts";
 
 const SUBSYSTEM = "sandbox/bwrap";
-const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const INSTALL_FIX = "apt-get install bubblewrap";
 
 /** Settings of the `bwrap` driver. */
@@ -53,21 +53,6 @@ interface BwrapVmState {
   releasing?: Promise<void>;
 }
 
-async function findExecutable(name: string): Promise<string | null> {
-  const candidates = name.includes("/")
-    ? [resolve(name)]
-    : DEFAULT_PATH.split(":").map((d) => join(d, name));
-  for (const c of candidates) {
-    try {
-      await access(c, constants.X_OK);
-      return c;
-    } catch {
-      // Try the next directory.
-    }
-  }
-  return null;
-}
-
 function run(
   file: string,
   args: string[],
@@ -77,7 +62,7 @@ function run(
     execFile(
       file,
       args,
-      { timeout: timeoutMs, env: { PATH: DEFAULT_PATH }, cwd: "/" },
+      { timeout: timeoutMs, env: { PATH: SYSTEM_PATH }, cwd: "/" },
       (err, stdout, stderr) => {
         done({ ok: !err, out: `${stdout}${stderr}`.trim() || (err?.message ?? "") });
       },
@@ -223,7 +208,7 @@ export function createBwrapProvider(options: BwrapProviderOptions): VmProvider {
           dropCapabilities: process.getuid?.() === 0,
           runAs: user ?? undefined,
           env: {
-            PATH: DEFAULT_PATH,
+            PATH: SYSTEM_PATH,
             HOME: BWRAP_GUEST_PATHS.home,
             TMPDIR: BWRAP_GUEST_PATHS.temp,
             LANG: "C.UTF-8",
@@ -234,7 +219,7 @@ export function createBwrapProvider(options: BwrapProviderOptions): VmProvider {
           command: bin,
           args,
           cwd: dirname(dir.dir),
-          env: { PATH: DEFAULT_PATH },
+          env: { PATH: SYSTEM_PATH },
           subsystem: SUBSYSTEM,
           readyTimeoutMs,
           signal,
@@ -256,15 +241,8 @@ export function createBwrapProvider(options: BwrapProviderOptions): VmProvider {
       return vm;
     },
 
-    async release(vm: Vm): Promise<void> {
-      const state = live.get(vm);
-      if (!state) return;
-      state.releasing ??= teardown(state);
-      try {
-        await state.releasing;
-      } finally {
-        live.delete(vm);
-      }
+    release(vm: Vm): Promise<void> {
+      return releaseOnce(live, vm, teardown);
     },
   };
 }

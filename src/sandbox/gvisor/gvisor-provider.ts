@@ -9,9 +9,11 @@ import { killProcessesOf } from "../release-processes.ts";
 import { startAgent, stopAgent, type SpawnedAgent } from "../spawn-agent.ts";
 import type { ProbeResult, Vm, VmProvider, VmSpec } from "../types.ts";
 import { createVmDir, removeTree, type VmDir } from "../vm-dir.ts";
+import { releaseOnce } from "../release-once.ts";
 import { assertVmLabel } from "../vm-label.ts";
 import { buildOciConfig, RUNNER_USER, type GuestUser } from "./oci-config.ts";
-import { findExecutable, runRunsc, SYSTEM_PATH } from "./runsc-command.ts";
+import { runRunsc } from "./runsc-command.ts";
+import { findExecutable, SYSTEM_PATH } from "../find-executable.ts";
 
 const SUBSYSTEM = "sandbox/gvisor";
 const INSTALL_FIX = "apt-get install runsc";
@@ -260,15 +262,8 @@ export function createGvisorProvider(options: GvisorProviderOptions): VmProvider
       return vm;
     },
 
-    async release(vm: Vm): Promise<void> {
-      const state = live.get(vm);
-      if (!state) return;
-      state.releasing ??= teardown(state);
-      try {
-        await state.releasing;
-      } finally {
-        live.delete(vm);
-      }
+    release(vm: Vm): Promise<void> {
+      return releaseOnce(live, vm, teardown);
     },
   };
 }

@@ -6,6 +6,7 @@ import { killProcessesOf } from "../release-processes.ts";
 import { startAgent, stopAgent, type SpawnedAgent } from "../spawn-agent.ts";
 import type { GuestPaths, ProbeResult, Vm, VmProvider, VmSpec } from "../types.ts";
 import { createVmDir, type VmDir } from "../vm-dir.ts";
+import { releaseOnce } from "../release-once.ts";
 import { assertVmLabel } from "../vm-label.ts";
 
 const SUBSYSTEM = "sandbox/host";
@@ -112,15 +113,8 @@ export function createHostProvider(options: HostProviderOptions): VmProvider {
       return vm;
     },
 
-    async release(vm: Vm): Promise<void> {
-      const state = live.get(vm);
-      if (!state) return;
-      state.releasing ??= teardown(state);
-      try {
-        await state.releasing;
-      } finally {
-        live.delete(vm);
-      }
+    release(vm: Vm): Promise<void> {
+      return releaseOnce(live, vm, teardown);
     },
   };
 }

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { constants } from "node:fs";
-import { access, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import type { Socket } from "node:net";
 import { availableParallelism, totalmem } from "node:os";
 import { join, resolve } from "node:path";
@@ -14,7 +13,9 @@ import { describeExit, type AgentExit } from "../spawn-agent.ts";
 import { createTailBuffer, type TailBuffer } from "../tail-buffer.ts";
 import type { GuestPaths, ProbeResult, Vm, VmProvider, VmSpec } from "../types.ts";
 import { createVmDir, type VmDir } from "../vm-dir.ts";
+import { releaseOnce } from "../release-once.ts";
 import { assertVmLabel } from "../vm-label.ts";
+import { findExecutable, SYSTEM_PATH } from "../find-executable.ts";
 import { connectUnixSocket } from "./connect-unix-socket.ts";
 import { createConsoleLog, type ConsoleLog } from "./console-log.ts";
 import { guardAgent } from "./guard-agent.ts";
@@ -26,7 +27,6 @@ import { vmSize } from "./vm-size.ts";
 import { startVmmWatchdog, type VmmWatchdog } from "./vmm-watchdog.ts";
 
 const SUBSYSTEM = "sandbox/qemu";
-const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** Where things live inside a QEMU guest; the image's `runner` home holds the work tree. */
 export const QEMU_GUEST_PATHS: Readonly<GuestPaths> = Object.freeze({
@@ -93,21 +93,6 @@ interface BootFiles {
   kernel: string;
   initrd: string;
   version: string;
-}
-
-async function findExecutable(name: string): Promise<string | null> {
-  const candidates = name.includes("/")
-    ? [resolve(name)]
-    : DEFAULT_PATH.split(":").map((d) => join(d, name));
-  for (const c of candidates) {
-    try {
-      await access(c, constants.X_OK);
-      return c;
-    } catch {
-      // Try the next directory.
-    }
-  }
-  return null;
 }
 
 /** One boot attempt ran out of time; the caller decides whether to try again. */
@@ -319,7 +304,7 @@ export function createQemuProvider(options: QemuProviderOptions): VmProvider {
         });
         const proc = spawn(qemu, args, {
           cwd: dir.dir,
-          env: { PATH: DEFAULT_PATH },
+          env: { PATH: SYSTEM_PATH },
           stdio: ["ignore", "pipe", "pipe"],
           // Own process group: a terminal's Ctrl-C goes to actvm, which releases VMs in order.
           detached: true,
@@ -491,15 +476,8 @@ export function createQemuProvider(options: QemuProviderOptions): VmProvider {
       }
     },
 
-    async release(vm: Vm): Promise<void> {
-      const state = live.get(vm);
-      if (!state) return;
-      state.releasing ??= teardown(state);
-      try {
-        await state.releasing;
-      } finally {
-        live.delete(vm);
-      }
+    release(vm: Vm): Promise<void> {
+      return releaseOnce(live, vm, teardown);
     },
   };
 }
