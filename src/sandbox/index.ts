@@ -26,6 +26,7 @@ export { BWRAP_GUEST_PATHS } from "./bwrap/bwrap-args.ts";
 export {
   createQemuProvider,
   QEMU_GUEST_PATHS,
+  type QemuProvider,
   type QemuProviderOptions,
 } from "./qemu/qemu-provider.ts";
 export { createGvisorProvider, type GvisorProviderOptions } from "./gvisor/gvisor-provider.ts";

@@ -21,6 +21,12 @@ export interface ProviderOptions {
   imagesDir?: string;
   /** Where the VM guest kernel and initramfs are cached (qemu). Default `<baseDir>/../cache/kernels`. */
   kernelCacheDir?: string;
+  /** qemu: start VMs by restoring a snapshot of a booted guest. Default false. */
+  qemuSnapshots?: boolean;
+  /** qemu: idle VMs kept ready per image and size. Default 0. */
+  qemuWarmPool?: number;
+  /** Progress of slow one-time work (kernel download, VM snapshot). */
+  onProgress?(message: string): void;
 }
 
 // Isolating backends `auto` tries, strongest first; host is the fallback after them.
@@ -53,6 +59,9 @@ export function createProvider(name: BackendName, options: ProviderOptions): VmP
         imagesDir: imagesDirOf(options),
         kernelCacheDir:
           options.kernelCacheDir ?? join(dirname(resolve(options.baseDir)), "cache", "kernels"),
+        snapshots: options.qemuSnapshots ?? false,
+        warmPool: options.qemuWarmPool ?? 0,
+        onProgress: options.onProgress,
       });
     case "gvisor":
       return createGvisorProvider({ baseDir: options.baseDir, imagesDir: imagesDirOf(options) });

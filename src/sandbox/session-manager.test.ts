@@ -309,6 +309,32 @@ describe("createSessionManager", () => {
     );
   });
 
+  it("stop closes the provider after releasing every session, and reports a failing close", async () => {
+    const p = recordingProvider();
+    const order: string[] = [];
+    const errors: string[] = [];
+    const provider: VmProvider = {
+      ...p.provider,
+      release: async (vm) => {
+        await p.provider.release(vm);
+        order.push(`release ${vm.id}`);
+      },
+      close: async () => {
+        order.push("close");
+        throw new Error("close exploded");
+      },
+    };
+    const m = createSessionManager({
+      provider,
+      maxConcurrent: 2,
+      onError: (err, ctx) => errors.push(`${ctx.operation}: ${(err as Error).message}`),
+    });
+    await m.createSession(spec);
+    await m.stop();
+    expect(order).toEqual(["release job-1", "close"]);
+    expect(errors).toEqual(["provider close on stop: close exploded"]);
+  });
+
   it("refuses a limit below one", () => {
     const p = recordingProvider();
     expect(() => createSessionManager({ provider: p.provider, maxConcurrent: 0 })).toThrow(

@@ -367,6 +367,12 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
           [...sessions.keys()].map((id) => releaseReporting(id, "release on stop")),
         );
         await Promise.allSettled([...releasing.values()]);
+        // Idle sandboxes the provider keeps warm are not sessions; they go last.
+        try {
+          await provider.close?.();
+        } catch (err) {
+          onError(err, { sessionId: "", operation: "provider close on stop" });
+        }
       })();
       return stopping;
     },

@@ -63,4 +63,9 @@ export interface VmProvider {
   probe(): Promise<ProbeResult>;
   allocate(spec: VmSpec, signal?: AbortSignal): Promise<Vm>;
   release(vm: Vm): Promise<void>;
+  /**
+   * Releases what the provider keeps on its own (e.g. a warm pool of idle VMs) and stops
+   * background work. Optional: providers without such state omit it.
+   */
+  close?(): Promise<void>;
 }

@@ -18,9 +18,26 @@ describe("loadConfig", () => {
       databaseUrl: undefined,
       actionsUrl: "https://github.com",
       actionsDir: undefined,
+      qemuWarmPool: 0,
+      qemuSnapshots: false,
       noColor: false,
       ci: false,
     });
+  });
+
+  it("reads the QEMU warm-pool size and snapshot switch, and rejects bad values with hints", () => {
+    const on = loadConfig({ ACTVM_QEMU_WARM_POOL: "3", ACTVM_QEMU_SNAPSHOTS: "TRUE" }, system);
+    expect(on.value).toMatchObject({ qemuWarmPool: 3, qemuSnapshots: true });
+    const off = loadConfig({ ACTVM_QEMU_WARM_POOL: "0", ACTVM_QEMU_SNAPSHOTS: "0" }, system);
+    expect(off.value).toMatchObject({ qemuWarmPool: 0, qemuSnapshots: false });
+    const bad = loadConfig({ ACTVM_QEMU_WARM_POOL: "-1", ACTVM_QEMU_SNAPSHOTS: "yes" }, system);
+    expect(bad.value).toBeUndefined();
+    expect(bad.diagnostics.map((d) => d.field).sort()).toEqual([
+      "ACTVM_QEMU_SNAPSHOTS",
+      "ACTVM_QEMU_WARM_POOL",
+    ]);
+    for (const d of bad.diagnostics) expect(d.hint).toMatch(/ACTVM_QEMU|true/);
+    expect(loadConfig({ ACTVM_QEMU_WARM_POOL: "65" }, system).value).toBeUndefined();
   });
 
   it("reports every bad value at once, each with its variable name and a hint", () => {

@@ -37,6 +37,9 @@ const HINTS = {
     "use a file path, sqlite:<path>, sqlite::memory: or postgres://user:pass@host/db",
   ACTVM_ACTIONS_URL: "use a base URL such as https://github.com or file:///srv/git-mirror",
   ACTVM_ACTIONS_DIR: "set it to an absolute directory holding <owner>/<repo>@<ref> checkouts",
+  ACTVM_QEMU_WARM_POOL:
+    "use a whole number of idle VMs to keep ready per image and size, from 0 (off) to 64, e.g. ACTVM_QEMU_WARM_POOL=2",
+  ACTVM_QEMU_SNAPSHOTS: "use 1 or true to start VMs from a snapshot, 0 or false to boot them",
   NO_COLOR: "any non-empty value turns colour off",
   CI: "set CI=true or CI=false",
 } as const;
@@ -98,6 +101,28 @@ function parsePositiveInt(v: string, ctx: z.RefinementCtx): number {
     return z.NEVER;
   }
   return n;
+}
+
+const MAX_WARM_POOL = 64;
+
+function parseWarmPool(v: string, ctx: z.RefinementCtx): number {
+  const n = /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n > MAX_WARM_POOL) {
+    ctx.addIssue({
+      code: "custom",
+      message: `"${v}" is not a whole number from 0 to ${MAX_WARM_POOL}`,
+    });
+    return z.NEVER;
+  }
+  return n;
+}
+
+function parseSwitch(v: string, ctx: z.RefinementCtx): boolean {
+  const lower = v.toLowerCase();
+  if (lower === "1" || lower === "true") return true;
+  if (lower === "0" || lower === "false") return false;
+  ctx.addIssue({ code: "custom", message: `"${v}" is neither on (1, true) nor off (0, false)` });
+  return z.NEVER;
 }
 
 function checkDatabaseUrl(v: string, ctx: z.RefinementCtx): string {
@@ -177,6 +202,12 @@ function buildSchema(home: string, cpus: number) {
       ACTVM_ACTIONS_DIR: setting.transform((v, ctx) =>
         v === undefined ? undefined : absoluteDir("ACTVM_ACTIONS_DIR", home)(v, ctx),
       ),
+      ACTVM_QEMU_WARM_POOL: setting.transform((v, ctx) =>
+        v === undefined ? 0 : parseWarmPool(v, ctx),
+      ),
+      ACTVM_QEMU_SNAPSHOTS: setting.transform((v, ctx) =>
+        v === undefined ? false : parseSwitch(v, ctx),
+      ),
       // https://no-color.org: present and not empty disables colour, whatever the value.
       NO_COLOR: z
         .string()
@@ -200,6 +231,9 @@ function buildSchema(home: string, cpus: number) {
       databaseUrl: e.ACTVM_DATABASE_URL,
       actionsUrl: e.ACTVM_ACTIONS_URL,
       actionsDir: e.ACTVM_ACTIONS_DIR,
+      // Off by default: each pooled VM holds its memory while idle.
+      qemuWarmPool: e.ACTVM_QEMU_WARM_POOL,
+      qemuSnapshots: e.ACTVM_QEMU_SNAPSHOTS,
       noColor: e.NO_COLOR,
       ci: e.CI,
     }));

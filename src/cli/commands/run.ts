@@ -174,7 +174,13 @@ async function runCommand(io: CliIo, eventName: string, flags: RunFlags): Promis
   const paths = actvmPaths(config.home);
   await ensureDirs(paths);
   await sweepLeftovers(paths.sandboxes);
-  const selection = await selectBackend(backendName as never, { baseDir: paths.sandboxes });
+  const selection = await selectBackend(backendName as never, {
+    baseDir: paths.sandboxes,
+    qemuSnapshots: config.qemuSnapshots,
+    qemuWarmPool: config.qemuWarmPool,
+    // One-time work (guest kernel download, VM snapshot) takes seconds: say what is happening.
+    onProgress: (message) => io.stderr.write(`actvm: ${message}\n`),
+  });
   if (selection.probe.isolation === "none") {
     io.stderr.write(
       `actvm: warning: backend '${selection.provider.name}' does not isolate jobs from this machine (${selection.reason})\n`,
