@@ -1,7 +1,7 @@
 import type { Insertable, Kysely, Transaction } from "kysely";
 import type { RunEvent } from "../run/index.ts";
 import type { Logger } from "../shared/logger.ts";
-import type { AnnotationsTable, Database, LogsTable } from "./schema.ts";
+import type { AnnotationsTable, Database, JobsTable, LogsTable } from "./schema.ts";
 import { nextRunNumber } from "./next-run-number.ts";
 import { withWriteLock } from "./write-lock.ts";
 
@@ -21,6 +21,34 @@ export interface RunOwner {
 
 // 8 bound parameters per log row stays far below SQLite's 32766 and Postgres' 65535.
 const ROWS_PER_INSERT = 500;
+
+/**
+ * Inserts a job row or, when the job is already recorded, applies `update` to it. A job first
+ * seen through a later event gets placeholders (id from its key, no needs) plus `insertOnly`.
+ */
+async function upsertJob(
+  trx: Transaction<Database>,
+  runId: string,
+  jobKey: string,
+  seq: number,
+  update: Partial<Insertable<JobsTable>>,
+  insertOnly: Partial<Insertable<JobsTable>> = {},
+): Promise<void> {
+  await trx
+    .insertInto("jobs")
+    .values({
+      run_id: runId,
+      job_key: jobKey,
+      seq,
+      job_id: jobIdOf(jobKey),
+      name: jobKey,
+      needs: "[]",
+      ...insertOnly,
+      ...update,
+    } as Insertable<JobsTable>)
+    .onConflict((oc) => oc.columns(["run_id", "job_key"]).doUpdateSet(update))
+    .execute();
+}
 
 function jobIdOf(jobKey: string): string {
   const colon = jobKey.indexOf(":");
@@ -215,17 +243,7 @@ export class EventWriter {
           needs: JSON.stringify(e.needs),
           queued_at: e.time,
         };
-        await trx
-          .insertInto("jobs")
-          .values({
-            run_id: e.runId,
-            job_key: e.jobKey,
-            seq: nextSeq(e.runId),
-            status: "queued",
-            ...values,
-          })
-          .onConflict((oc) => oc.columns(["run_id", "job_key"]).doUpdateSet(values))
-          .execute();
+        await upsertJob(trx, e.runId, e.jobKey, nextSeq(e.runId), values, { status: "queued" });
         return;
       }
       case "job.started": {
@@ -235,19 +253,7 @@ export class EventWriter {
           vm_id: e.vmId,
           started_at: e.time,
         };
-        await trx
-          .insertInto("jobs")
-          .values({
-            run_id: e.runId,
-            job_key: e.jobKey,
-            seq: nextSeq(e.runId),
-            job_id: jobIdOf(e.jobKey),
-            name: e.jobKey,
-            needs: "[]",
-            ...values,
-          })
-          .onConflict((oc) => oc.columns(["run_id", "job_key"]).doUpdateSet(values))
-          .execute();
+        await upsertJob(trx, e.runId, e.jobKey, nextSeq(e.runId), values);
         return;
       }
       case "job.completed": {
@@ -259,20 +265,9 @@ export class EventWriter {
           completed_at: e.time,
           duration_ms: e.durationMs,
         };
-        await trx
-          .insertInto("jobs")
-          .values({
-            run_id: e.runId,
-            job_key: e.jobKey,
-            seq: nextSeq(e.runId),
-            job_id: jobIdOf(e.jobKey),
-            name: e.jobKey,
-            needs: "[]",
-            started_at: e.time - e.durationMs,
-            ...values,
-          })
-          .onConflict((oc) => oc.columns(["run_id", "job_key"]).doUpdateSet(values))
-          .execute();
+        await upsertJob(trx, e.runId, e.jobKey, nextSeq(e.runId), values, {
+          started_at: e.time - e.durationMs,
+        });
         return;
       }
       case "step.started": {
