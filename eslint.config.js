@@ -28,6 +28,7 @@ export default tseslint.config(
       "src/shared/config.ts",
       "src/cli/main.ts",
       "**/*.test.ts",
+      "**/*.test-support.ts",
       "test/**",
       "bench/**",
       "scripts/**",

@@ -1,54 +1,28 @@
 import { execFileSync, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findImage } from "../../image/index.ts";
 import { isProcessAlive, processRef } from "../process-control.ts";
 import { sweepLeftovers } from "../sweep-leftovers.ts";
 import type { Vm, VmProvider } from "../types.ts";
 import { readOwnerRecord } from "../vm-dir.ts";
+import {
+  failWhenRequired,
+  image,
+  IMAGES_DIR,
+  KERNEL_CACHE,
+  run,
+  sha256,
+  SKIP_REASON,
+} from "./qemu-fixture.test-support.ts";
 import { createQemuProvider } from "./qemu-provider.ts";
 
 // Booting costs ~7 s under TCG, so one VM serves every read-only check and only the
 // watchdog and boot-failure cases get VMs of their own.
-const REPO = fileURLToPath(new URL("../../../", import.meta.url));
-const IMAGES_DIR = process.env.ACTVM_TEST_IMAGES_DIR ?? join(REPO, ".test-cache/images");
-const KERNEL_CACHE = join(REPO, ".test-cache/kernels");
-const image = await findImage(IMAGES_DIR, "default");
-const hasQemu = existsSync("/usr/bin/qemu-system-x86_64") && existsSync("/usr/bin/qemu-img");
-const SKIP_REASON = !hasQemu
-  ? "QEMU is not installed (apt-get install qemu-system-x86 qemu-utils)"
-  : !image
-    ? `no test image in ${IMAGES_DIR} (run scripts/build-test-image)`
-    : undefined;
-
-if (SKIP_REASON && process.env.ACTVM_REQUIRE_ALL === "1") {
-  describe("qemu provider (ACTVM_REQUIRE_ALL=1)", () => {
-    it("has QEMU and the test image", () => expect.fail(SKIP_REASON));
-  });
-}
-
-async function sha256(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
-async function run(vm: Vm, script: string): Promise<{ code: number | null; out: string }> {
-  const out: Buffer[] = [];
-  const r = await vm
-    .agent()
-    .exec(
-      { argv: ["sh", "-c", script], cwd: "/", env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } },
-      { onStdout: (c) => out.push(c), onStderr: (c) => out.push(c) },
-    ).result;
-  return { code: r.exitCode, out: Buffer.concat(out).toString() };
-}
+failWhenRequired("qemu provider");
 
 async function qemuPidOf(baseDir: string, vm: Vm): Promise<number> {
   const record = await readOwnerRecord(join(baseDir, vm.id));

@@ -1,52 +1,25 @@
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { appendFile, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findImage } from "../../image/index.ts";
 import { isProcessAlive } from "../process-control.ts";
 import type { Vm } from "../types.ts";
 import { readOwnerRecord } from "../vm-dir.ts";
+import {
+  failWhenRequired,
+  IMAGES_DIR,
+  KERNEL_CACHE,
+  run,
+  sha256,
+  SKIP_REASON,
+} from "./qemu-fixture.test-support.ts";
 import { createQemuProvider, type QemuProviderOptions } from "./qemu-provider.ts";
 
 // Each boot costs seconds under TCG: one template build serves the restore, identity and
 // pool checks; only the stale-template case pays for a second build.
-const REPO = fileURLToPath(new URL("../../../", import.meta.url));
-const IMAGES_DIR = process.env.ACTVM_TEST_IMAGES_DIR ?? join(REPO, ".test-cache/images");
-const KERNEL_CACHE = join(REPO, ".test-cache/kernels");
-const image = await findImage(IMAGES_DIR, "default");
-const hasQemu = existsSync("/usr/bin/qemu-system-x86_64") && existsSync("/usr/bin/qemu-img");
-const SKIP_REASON = !hasQemu
-  ? "QEMU is not installed (apt-get install qemu-system-x86 qemu-utils)"
-  : !image
-    ? `no test image in ${IMAGES_DIR} (run scripts/build-test-image)`
-    : undefined;
-
-if (SKIP_REASON && process.env.ACTVM_REQUIRE_ALL === "1") {
-  describe("qemu snapshots (ACTVM_REQUIRE_ALL=1)", () => {
-    it("has QEMU and the test image", () => expect.fail(SKIP_REASON));
-  });
-}
-
-async function sha256(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
-async function run(vm: Vm, script: string): Promise<{ code: number | null; out: string }> {
-  const out: Buffer[] = [];
-  const r = await vm
-    .agent()
-    .exec(
-      { argv: ["sh", "-c", script], cwd: "/", env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } },
-      { onStdout: (c) => out.push(c), onStderr: (c) => out.push(c) },
-    ).result;
-  return { code: r.exitCode, out: Buffer.concat(out).toString() };
-}
+failWhenRequired("qemu snapshots");
 
 async function templateDirs(snapshotsDir: string): Promise<string[]> {
   return (await readdir(snapshotsDir)).filter((n) => !n.startsWith("."));
